@@ -1,0 +1,129 @@
+"""In-process latency per request type, against a bare ask-sdk hello-world skill.
+
+Both skills are served by a Flask app in this process and called through Flask's test client
+with the same JSON envelopes, so the ratio isolates what Breathing Room adds (content,
+routines, SSML, the SQLite record, verification gatekeeping) over the bare SDK path
+(deserialize -> dispatch -> serialize). Ratios, not absolute times, are the result: absolute
+times depend on the machine.
+
+    .venv/bin/python bench/latency.py [--rounds 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model import RequestEnvelope
+from flask import Flask, request
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from skill.app import create_app  # noqa: E402
+from skill.envelopes import DEV_SKILL_ID, Conversation  # noqa: E402
+
+
+class HelloHandler(AbstractRequestHandler):
+    """The whole baseline skill: one handler answering everything with one sentence."""
+
+    def can_handle(self, handler_input):
+        return True
+
+    def handle(self, handler_input):
+        return handler_input.response_builder.speak("Hello world").response
+
+
+def bare_app() -> Flask:
+    builder = CustomSkillBuilder()
+    builder.add_request_handler(HelloHandler())
+    skill = builder.create()
+    serializer = DefaultSerializer()
+    app = Flask("bare")
+
+    @app.post("/alexa")
+    def alexa():
+        envelope = serializer.deserialize(request.get_data(as_text=True), RequestEnvelope)
+        response = skill.invoke(request_envelope=envelope, context=None)
+        return app.response_class(json.dumps(serializer.serialize(response)),
+                                  mimetype="application/json")
+
+    return app
+
+
+def scenarios(client) -> dict[str, bytes]:
+    """One envelope per request type, each taken from a live conversation with our skill
+    so it carries the session attributes a device would send at that point."""
+    c = Conversation(skill_id=DEV_SKILL_ID)
+    taken: dict[str, bytes] = {}
+
+    def step(name: str | None, envelope: dict) -> None:
+        body = json.dumps(envelope).encode()
+        if name:
+            taken[name] = body
+        reply = client.post("/alexa", data=body, content_type="application/json")
+        c.absorb(reply.get_json())
+
+    step("launch", c.launch())
+    step("breathing start", c.intent("BreathingIntent", {"technique": ("box", "BOX"),
+                                                         "minutes": "10"}))
+    step("breathing next", c.intent("AMAZON.NextIntent"))
+    step("pace slower", c.intent("PaceIntent", {"pace": ("slower", "SLOWER")}))
+    step("resume in session", c.intent("AMAZON.ResumeIntent"))
+    step("pause", c.intent("AMAZON.PauseIntent"))
+    step("grounding start", c.intent("GroundingIntent", new_session=True))
+    step("help", c.intent("AMAZON.HelpIntent"))
+    step("session ended", c.session_ended())
+    step("reflection", c.intent("ReflectionIntent", new_session=True))
+    step("crisis", c.intent("CrisisIntent", new_session=True))
+    return taken
+
+
+def timed(client, body: bytes, rounds: int) -> float:
+    """Median seconds per POST over ``rounds`` calls (after a warm-up)."""
+    for _ in range(10):
+        client.post("/alexa", data=body, content_type="application/json")
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        reply = client.post("/alexa", data=body, content_type="application/json")
+        samples.append(time.perf_counter() - start)
+        assert reply.status_code == 200, reply.get_data(as_text=True)
+    return statistics.median(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=300)
+    args = parser.parse_args(argv)
+    logging.disable(logging.CRITICAL)
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = create_app({
+            "DEV": True,
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+            "INSTANCE_PATH": tmp,
+        }).test_client()
+        bare = bare_app().test_client()
+        rows = []
+        for name, body in scenarios(ours).items():
+            baseline = timed(bare, body, args.rounds)
+            measured = timed(ours, body, args.rounds)
+            rows.append((name, measured, baseline, measured / baseline))
+    print(f"{'request type':24} {'ours (ms)':>10} {'bare (ms)':>10} {'ratio':>7}")
+    for name, measured, baseline, ratio in rows:
+        print(f"{name:24} {measured * 1000:10.3f} {baseline * 1000:10.3f} {ratio:7.2f}")
+    ratios = [r[3] for r in rows]
+    print(f"{'median ratio':24} {'':>10} {'':>10} {statistics.median(ratios):7.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""The base every request handler shares: the runtime, and the intents it answers.
+
+``intents`` is declared on each class so a test can check, both ways, that every intent in
+the interaction model has a handler and every handler's intent is in the model.
+"""
+
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name
+
+from .support import Runtime
+
+
+class Handler(AbstractRequestHandler):
+    intents: tuple[str, ...] = ()
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return any(is_intent_name(name)(handler_input) for name in self.intents)
