@@ -432,13 +432,14 @@ def test_database_gone_raises_store_unavailable(
 # ----------------------------------------------------------------- backend specifics
 
 
-def test_sqlite_connections_use_wal_and_busy_timeout(tmp_path: Path) -> None:
+def test_sqlite_connections_use_wal_busy_timeout_and_normal_sync(tmp_path: Path) -> None:
     user_store = UserStore(default_database_url(tmp_path / "instance" / "nested"))
     try:
         user_store.create_schema()
         with user_store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2000
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     finally:
         user_store.dispose()
     assert (tmp_path / "instance" / "nested" / "breathing-room.sqlite3").is_file()
@@ -517,3 +518,35 @@ def test_default_database_url(tmp_path: Path) -> None:
     assert url == f"sqlite:///{tmp_path / 'instance' / 'breathing-room.sqlite3'}"
     assert not (tmp_path / "instance").exists()  # the store creates it, not the URL
     assert os.path.isabs(sa.make_url(url).database)
+
+
+# ----------------------------------------------------------------- timeouts
+
+
+@pytest.mark.postgres
+def test_postgres_statements_time_out_and_keep_the_callers_options() -> None:
+    from tests.conftest_store import require_postgres
+
+    user_store = UserStore(
+        require_postgres(), engine_options={"connect_args": {"options": "-c work_mem=8MB"}}
+    )
+    try:
+        with user_store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "2s"
+            assert conn.exec_driver_sql("SHOW work_mem").scalar() == "8MB"
+    finally:
+        user_store.dispose()
+
+
+def test_postgres_connect_timeout_default_and_url_override() -> None:
+    from skill.store import PG_CONNECT_TIMEOUT_S, _engine_options
+
+    default = _engine_options(normalize_database_url("postgresql://u@h/db"), None)
+    assert default["connect_args"]["connect_timeout"] == PG_CONNECT_TIMEOUT_S
+    assert default["pool_timeout"] + PG_CONNECT_TIMEOUT_S < 8  # inside Alexa's budget
+    in_url = _engine_options(
+        normalize_database_url("postgresql://u@h/db?connect_timeout=1&options=-cwork_mem%3D8MB"),
+        None,
+    )
+    assert "connect_timeout" not in in_url["connect_args"]  # the URL's value is used
+    assert in_url["connect_args"]["options"] == "-c statement_timeout=2000 -cwork_mem=8MB"
