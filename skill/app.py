@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from ask_sdk_core.skill import CustomSkill
 from flask import Flask, current_app, jsonify
 
-from .content import load_all
+from .alexa_api import TimedApiClient
+from .audio_files import init_app as init_audio
+from .content import load_all, load_crisis_lines
 from .content_model import Content
 from .errors import ConfigError
 from .handlers import build_skill
 from .handlers.support import Runtime
-from .speech import NoAudio
-from .store import StoreUnavailable, UserStore, default_database_url
+from .store import StoreUnavailable, UserStore, default_database_url, open_store
 from .verification import RequestVerifier
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ DEFAULTS = {
     "ALEXA_SKILL_ID": None,
     "DATABASE_URL": None,
     "AUDIO_BASE_URL": None,
+    # Folder holding manifest.json and the MP3s (default: audio/ in the repository).
+    "AUDIO_DIR": None,
     "DEV": False,
     "VERIFY_SIGNATURE": True,
     "VERIFY_TIMESTAMP": True,
@@ -39,6 +42,8 @@ DEFAULTS = {
     "TRUST_STORE": None,
     "CERT_FETCHER": None,
     "CLOCK": None,
+    # CA bundle for calls to Alexa's APIs (reminders, settings); True = the system's.
+    "ALEXA_API_VERIFY": True,
 }
 
 #: Settings read from the environment when not given in ``config``.
@@ -87,7 +92,7 @@ def _verifier(app: Flask) -> RequestVerifier:
 
 def _store(app: Flask) -> UserStore:
     url = app.config["DATABASE_URL"] or default_database_url(app.instance_path)
-    store = UserStore(url)
+    store = open_store(url)
     try:
         store.create_schema()
     except StoreUnavailable:
@@ -103,10 +108,13 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["DEFAULT_LOCALE"] not in content:
         raise ConfigError(f"no content for the default locale {app.config['DEFAULT_LOCALE']}")
     store = _store(app)
-    runtime = Runtime(content, NoAudio(), app.config["DEFAULT_LOCALE"])
+    runtime = Runtime(content, init_audio(app), app.config["DEFAULT_LOCALE"],
+                      load_crisis_lines(app.config["CONTENT_ROOT"]))
     app.extensions["breathing_room"] = Service(
         content=content,
-        skill=build_skill(runtime, store),
+        skill=build_skill(runtime, store,
+                          TimedApiClient(verify=app.config["ALEXA_API_VERIFY"]),
+                          skill_id=app.config["ALEXA_SKILL_ID"]),
         verifier=_verifier(app),
         store=store,
     )
@@ -115,6 +123,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(webhook)
     app.add_url_rule("/healthz", "healthz", healthz)
     if app.config["DEV"]:
+        from .console import bp as console  # dev only: the page and its JSON routes
+
+        app.register_blueprint(console)
         log.warning("DEV MODE: Alexa signature and timestamp checks are OFF")
     return app
 

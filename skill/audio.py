@@ -16,7 +16,9 @@ is dropped, and the skill speaks text for anything without audio.
 
 URLs are resolved when a clip is asked for, not when the manifest is loaded, because the
 default base (this server's ``/audio/``) depends on the request's host. A URL that is not
-https is never handed out: Alexa rejects the whole response for it, text is better.
+https is never handed out -- Alexa rejects the whole response for it, text is better --
+except in dev mode for this machine's own loopback address, which no Echo can reach and
+the browser console plays.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 from .speech import AudioCatalog, Clip, NoAudio
 
@@ -232,20 +235,27 @@ def base_url_joiner(base: str) -> UrlFor:
 class Catalog:
     """The clips of one locale, answering the speech layer's :class:`AudioCatalog` calls."""
 
-    def __init__(self, pieces: Mapping[str, Entry], url_for: UrlFor, warn: Callable[[str], None]):
+    def __init__(self, pieces: Mapping[str, Entry], url_for: UrlFor, warn: Callable[[str], None],
+                 loopback_http: bool = False):
         self._pieces = pieces
         self._url_for = url_for
         self._warn = warn
+        self._loopback_http = loopback_http
 
     def clip(self, key: str) -> Clip | None:
         entry = self._pieces.get(key)
         if entry is None:
             return None
         url = self._url_for(entry.file)
-        if not url or not url.startswith("https://"):
+        if not url or not (url.startswith("https://") or self._allowed_http(url)):
             self._warn(url or entry.file)
             return None
         return Clip(url, entry.seconds)
+
+    def _allowed_http(self, url: str) -> bool:
+        """Dev mode only: http from this machine, which only the local console can reach
+        (an Echo never talks to a loopback server, so nothing Alexa sees changes)."""
+        return self._loopback_http and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 class AudioLibrary:
@@ -256,16 +266,18 @@ class AudioLibrary:
     warning per process, and the piece is spoken as text instead.
     """
 
-    def __init__(self, manifest: Manifest, url_for: UrlFor) -> None:
+    def __init__(self, manifest: Manifest, url_for: UrlFor, *, loopback_http: bool = False
+                 ) -> None:
         self.manifest = manifest
         self._url_for = url_for
+        self._loopback_http = loopback_http
         self._warned = False
 
     def for_locale(self, locale: str) -> AudioCatalog:
         pieces = self.manifest.pieces(locale)
         if not pieces:
             return NoAudio()
-        return Catalog(pieces, self._url_for, self._refuse)
+        return Catalog(pieces, self._url_for, self._refuse, self._loopback_http)
 
     def _refuse(self, url: str) -> None:
         if not self._warned:

@@ -1,4 +1,4 @@
-"""The ``breathing-room`` command: serve, chat, build-model, init-db.
+"""The ``breathing-room`` command: serve, chat, build-model, init-db, build-audio, check-audio.
 
 Thin on purpose: each sub-command parses its options and calls one function elsewhere.
 """
@@ -9,6 +9,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from .content import ContentError
 from .errors import ConfigError
@@ -31,6 +32,7 @@ def serve(args: argparse.Namespace) -> int:
             "Breathing Room, DEV MODE: Alexa signature and timestamp checks are OFF.\n"
             f"  Skill endpoint: POST http://{host}:{port}/alexa\n"
             f"  Health:         GET  http://{host}:{port}/healthz\n"
+            f"  Console:        http://{host}:{port}/  (open it in your browser)\n"
             "  Try it in a terminal: breathing-room chat",
             flush=True,
         )
@@ -60,11 +62,33 @@ def build_model(args: argparse.Namespace) -> int:
 
 
 def init_db(args: argparse.Namespace) -> int:
+    """Create the schema (idempotent); exit 1 when the database cannot be reached."""
     from .app import create_app
+    from .store import StoreUnavailable
 
-    create_app({"DEV": True})  # creating the app ensures the schema
-    print("database schema is ready")
+    store = create_app({"DEV": True}).extensions["breathing_room"].store
+    create = getattr(store, "create_table_now", store.create_schema)  # DynamoDB: the table
+    try:
+        create()
+    except StoreUnavailable as exc:
+        print(f"breathing-room: database not ready: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    print(f"database schema is ready ({store!r})")
     return 0
+
+
+def build_audio(args: argparse.Namespace) -> int:
+    from .render.build import run
+
+    return run(args)
+
+
+def check_audio(args: argparse.Namespace) -> int:
+    from .render.check import run
+
+    return run(args)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -89,6 +113,17 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("init-db", help="create the database schema")
     p.set_defaults(func=init_db)
+
+    from .render.build import add_arguments as build_audio_arguments
+
+    p = commands.add_parser("build-audio", help="pre-render the voice into audio/")
+    build_audio_arguments(p)
+    p.set_defaults(func=build_audio)
+
+    p = commands.add_parser("check-audio", help="check audio/ against Alexa's audio rules")
+    p.add_argument("--out", type=Path, default=None,
+                   help="audio folder (default: $BREATHING_ROOM_AUDIO or audio/)")
+    p.set_defaults(func=check_audio)
     return top
 
 

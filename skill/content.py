@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -46,6 +47,7 @@ from .content_model import (
     Phrase,
     Reflection,
     ReflectionPrompt,
+    Reminder,
     Technique,
     Voice,
     frozen_mapping,
@@ -60,13 +62,27 @@ __all__ = [
     "default_content_root",
     "load_all",
     "load_content",
+    "load_crisis_lines",
 ]
 
 #: Environment variable that points the service at another content folder.
 ENV_VAR = "BREATHING_ROOM_CONTENT"
 
 #: The files of one locale, loaded in this order (voice first: the others are timed with it).
-FILES = ("voice", "messages", "breathing", "grounding", "self_compassion", "reflection", "crisis")
+FILES = (
+    "voice",
+    "messages",
+    "breathing",
+    "grounding",
+    "self_compassion",
+    "reflection",
+    "crisis",
+    "reminder",
+)
+
+#: Crisis lines for locales served with another locale's words (en-GB hears en-US content
+#: but must hear its own helpline), plus ``default`` for any locale not listed.
+CRISIS_LINES_FILE = "crisis_lines.yaml"
 
 #: Every name messages.yaml must define, and the only names it may define.
 REQUIRED_MESSAGES: tuple[str, ...] = (
@@ -101,7 +117,45 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "cycles_limited",
     "no_history",
     "stopped",
+    "feedback_question",
+    "feedback_unclear",
+    "feedback_thanks",
+    "feedback_thanks_not_really",
+    "bridge_self_compassion",
+    "bridge_reflection",
+    "bridge_declined",
+    "patterns_none",
+    "patterns_too_few",
+    "patterns_best",
+    "patterns_nothing_stood_out",
+    "patterns_night",
+    "patterns_day",
+    "patterns_offer",
+    "welcome_offer",
+    "reminder_time_question",
+    "reminder_set",
+    "reminder_permission",
+    "reminder_busy",
+    "reminder_failed",
+    "reminder_cancelled",
+    "reminder_none",
+    "forget_confirm",
+    "forget_done",
+    "forget_kept",
+    "holds_off",
+    "dizzy",
 )
+
+#: Messages that are templates, and the placeholders each must use (filled at run time).
+TEMPLATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "patterns_best": ("exercise", "helped", "times"),
+    "patterns_night": ("exercise",),
+    "patterns_day": ("exercise",),
+    "patterns_offer": ("exercise",),
+    "welcome_offer": ("exercise",),
+    "reminder_set": ("time",),
+}
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 #: The themes a reflection prompt may have (from coping towards healing).
 REFLECTION_THEMES: tuple[str, ...] = (
@@ -202,9 +256,24 @@ def load_content(locale: str = "en-US", root: Path | None = None) -> Content:
         self_compassion=_guided("self_compassion", docs["self_compassion"], phrases, voice),
         reflection=_reflection(docs["reflection"], phrases),
         messages=frozen_mapping(messages),
-        crisis=_crisis(docs["crisis"], phrases),
+        crisis=_crisis(docs["crisis"], phrases, locale),
         voice=voice,
+        reminder=_reminder(docs["reminder"], phrases),
     )
+
+
+def load_crisis_lines(root: Path | None = None) -> dict[str, Crisis]:
+    """Crisis lines by locale from ``crisis_lines.yaml`` (which must have ``default``)."""
+    root = Path(root) if root is not None else default_content_root()
+    at = _read(root / CRISIS_LINES_FILE)
+    lines: dict[str, Crisis] = {}
+    for locale, key_at, value_at in _pairs(at):
+        if locale != "default" and not _LOCALE.fullmatch(locale):
+            raise key_at.error(f"must be a locale like en-GB or 'default', got {locale!r}")
+        lines[locale] = _crisis(value_at, _Phrases(), locale)
+    if "default" not in lines:
+        raise ContentError(at.file, at.line, "default", "missing: the line for other locales")
+    return lines
 
 
 def all_phrases(content: Content) -> dict[str, Phrase]:
@@ -220,8 +289,9 @@ def all_phrases(content: Content) -> dict[str, Phrase]:
         found += [practice.outro, practice.keep_going]
     reflection = content.reflection
     found += [reflection.intro, *(prompt.text for prompt in reflection.prompts), reflection.outro]
-    found.append(content.crisis.message)
-    return {phrase.key: phrase for phrase in found}
+    found += [content.crisis.message, content.reminder.text]
+    # Templates are filled at run time, so there is nothing fixed to pre-render.
+    return {phrase.key: phrase for phrase in found if not phrase.fields}
 
 
 # --- reading YAML nodes ---------------------------------------------------------------------
@@ -460,11 +530,24 @@ def _messages(at: _At, phrases: _Phrases) -> dict[str, Phrase]:
     for name, key_at, value_at in _pairs(at):
         if name not in REQUIRED_MESSAGES:
             raise key_at.error(_unknown("message", name, REQUIRED_MESSAGES))
-        found[name] = phrases.make(f"messages.{name}", value_at)
+        phrase = phrases.make(f"messages.{name}", value_at)
+        found[name] = _template(name, phrase, value_at)
     for name in REQUIRED_MESSAGES:
         if name not in found:
             raise ContentError(at.file, at.line, name, "missing required message")
     return {name: found[name] for name in REQUIRED_MESSAGES}
+
+
+def _template(name: str, phrase: Phrase, at: _At) -> Phrase:
+    """Check a message's ``{placeholders}`` against the ones it is declared to take."""
+    expected = TEMPLATE_FIELDS.get(name, ())
+    used = tuple(dict.fromkeys(_PLACEHOLDER.findall(phrase.text)))
+    if "{" in _PLACEHOLDER.sub("", phrase.text) or "}" in _PLACEHOLDER.sub("", phrase.text):
+        raise at.error("braces are only for placeholders like {exercise}")
+    if set(used) != set(expected):
+        want = ", ".join(f"{{{f}}}" for f in expected) or "no placeholders"
+        raise at.error(f"must use {want}, got {', '.join(f'{{{u}}}' for u in used) or 'none'}")
+    return Phrase(phrase.key, phrase.text, expected)
 
 
 def _breathing(at: _At, phrases: _Phrases, voice: Voice) -> tuple[dict[str, Technique], str]:
@@ -686,9 +769,9 @@ def _reflection(at: _At, phrases: _Phrases) -> Reflection:
     )
 
 
-def _crisis(at: _At, phrases: _Phrases) -> Crisis:
+def _crisis(at: _At, phrases: _Phrases, locale: str) -> Crisis:
     f = _fields(at, ("message", "card_title", "card_text", "source", "checked"))
-    message = phrases.make("crisis.message", f["message"])
+    message = phrases.make(f"crisis.{locale}.message", f["message"])
     source = _string(f["source"])
     if not re.fullmatch(r"https://\S+", source):
         raise f["source"].error(f"must be an https:// address, got {source!r}")
@@ -700,6 +783,18 @@ def _crisis(at: _At, phrases: _Phrases) -> Crisis:
         source=source,
         checked=checked,
     )
+
+
+def _reminder(at: _At, phrases: _Phrases) -> Reminder:
+    f = _fields(at, ("text", "default_time_zone"))
+    zone = _string(f["default_time_zone"])
+    try:
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise f["default_time_zone"].error(
+            f"must be an IANA time zone like America/New_York, got {zone!r}"
+        ) from None
+    return Reminder(text=phrases.make("reminder.text", f["text"]), default_time_zone=zone)
 
 
 def _date(at: _At, what: str) -> str:

@@ -13,10 +13,15 @@ from types import MappingProxyType
 
 @dataclass(frozen=True)
 class Phrase:
-    """A spoken phrase; ``key`` is stable (e.g. ``"breathing.BOX.intro"``) and unique."""
+    """A spoken phrase; ``key`` is stable (e.g. ``"breathing.BOX.intro"``) and unique.
+
+    ``fields`` names the ``{placeholders}`` of a template (e.g. ``("exercise",)``); a
+    template is filled at run time, so it is never pre-rendered as audio.
+    """
 
     key: str
     text: str
+    fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,15 @@ class Crisis:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """The nightly reminder: what Alexa says when it rings, and the time zone used when the
+    device's own cannot be read (a reminder must always name one)."""
+
+    text: Phrase
+    default_time_zone: str
+
+
+@dataclass(frozen=True)
 class Voice:
     """Prosody for text speech and the speaking-rate estimate used to time text cues."""
 
@@ -142,6 +156,7 @@ class Content:
     messages: Mapping[str, Phrase]
     crisis: Crisis
     voice: Voice
+    reminder: Reminder
 
     def message(self, name: str) -> Phrase:
         return self.messages[name]

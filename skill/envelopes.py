@@ -54,22 +54,37 @@ class Conversation:
         locale: str = "en-US",
         skill_id: str = DEV_SKILL_ID,
         device_id: str | None = None,
+        api_endpoint: str = "https://api.amazonalexa.com",
+        api_access_token: str = "dev-token",
     ) -> None:
         self.user_id = user_id or f"amzn1.ask.account.{uuid.uuid4().hex.upper()}"
         self.device_id = device_id or f"amzn1.ask.device.{uuid.uuid4().hex.upper()}"
         self.locale = locale
         self.skill_id = skill_id
+        self.api_endpoint = api_endpoint
+        self.api_access_token = api_access_token
+        #: Granted permission scopes, e.g. {"alexa::alerts:reminders:skill:readwrite"}.
+        self.granted: set[str] = set()
         self.session_id: str | None = None
         self.attributes: dict = {}
         self.ended = True
 
+    def _user(self) -> dict:
+        user: dict = {"userId": self.user_id}
+        if self.granted:
+            user["permissions"] = {
+                "consentToken": self.api_access_token,
+                "scopes": {scope: {"status": "GRANTED"} for scope in sorted(self.granted)},
+            }
+        return user
+
     def _system(self) -> dict:
         return {
             "application": {"applicationId": self.skill_id},
-            "user": {"userId": self.user_id},
+            "user": self._user(),
             "device": {"deviceId": self.device_id, "supportedInterfaces": {}},
-            "apiEndpoint": "https://api.amazonalexa.com",
-            "apiAccessToken": "dev-token",
+            "apiEndpoint": self.api_endpoint,
+            "apiAccessToken": self.api_access_token,
         }
 
     def envelope(self, request: dict, *, with_session: bool = True) -> dict:
@@ -90,7 +105,7 @@ class Conversation:
                 "new": new,
                 "sessionId": self.session_id,
                 "application": {"applicationId": self.skill_id},
-                "user": {"userId": self.user_id},
+                "user": self._user(),
                 "attributes": self.attributes,
             }
             self.ended = False
@@ -124,6 +139,27 @@ class Conversation:
         envelope = self.envelope(request)
         self.ended = True
         return envelope
+
+    def skill_event(self, event: str, body: dict | None = None) -> dict:
+        """An ``AlexaSkillEvent.*`` request: no session, no device, as Alexa sends them."""
+        request: dict = {"type": f"AlexaSkillEvent.{event}",
+                         "eventCreationTime": now_iso(), "eventPublishingTime": now_iso()}
+        if body is not None:
+            request["body"] = body
+        envelope = self.envelope(request, with_session=False)
+        del envelope["context"]["System"]["device"]
+        return envelope
+
+    def permission_answer(self, status: str, token: str = "breathing-room-reminder") -> dict:
+        """The Connections.Response that answers an AskFor permission request."""
+        return self.envelope({
+            "type": "Connections.Response",
+            "name": "AskFor",
+            "status": {"code": "200", "message": "OK"},
+            "token": token,
+            "payload": {"permissionScope": "alexa::alerts:reminders:skill:readwrite",
+                        "status": status},
+        })
 
     def absorb(self, response: dict) -> None:
         """Carry the session forward from a response envelope."""

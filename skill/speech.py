@@ -50,11 +50,20 @@ class AudioCatalog(Protocol):
     def clip(self, key: str) -> Clip | None: ...
 
 
+class AudioLibrary(Protocol):
+    """Every locale's rendered audio; hands out the catalog for one request's locale."""
+
+    def for_locale(self, locale: str) -> AudioCatalog: ...
+
+
 class NoAudio:
-    """The catalog before any audio build: everything is spoken as text."""
+    """The catalog (and library) before any audio build: everything is spoken as text."""
 
     def clip(self, key: str) -> Clip | None:
         return None
+
+    def for_locale(self, locale: str) -> NoAudio:
+        return self
 
 
 def breaks(seconds: float) -> str:

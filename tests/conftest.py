@@ -10,8 +10,26 @@ import pytest
 from skill.app import create_app
 from skill.envelopes import DEV_SKILL_ID, Conversation
 from skill.transcript import readable
+from tests import fake_alexa_api
 from tests.alexa_limits import check_response
 from tests.conftest_store import *  # noqa: F401,F403  (store fixtures, both backends)
+
+
+@pytest.fixture(scope="session")
+def alexa_api_server(tmp_path_factory):
+    """One fake Alexa API (HTTPS on 127.0.0.1) for the whole run."""
+    api, server, thread = fake_alexa_api.start(tmp_path_factory.mktemp("alexa-api"))
+    yield api
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def alexa_api(alexa_api_server):
+    """The fake Alexa API, emptied for this test."""
+    alexa_api_server.reset()
+    return alexa_api_server
 
 
 @pytest.fixture
@@ -20,13 +38,16 @@ def db_url(tmp_path):
 
 
 @pytest.fixture
-def app(tmp_path, db_url):
+def app(tmp_path, db_url, alexa_api):
     return create_app(
         {
             "DEV": True,
             "ALEXA_SKILL_ID": DEV_SKILL_ID,
             "DATABASE_URL": db_url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
+            "ALEXA_API_VERIFY": alexa_api.ca_file,
+            # Hermetic: a developer's own audio build must not change what tests hear.
+            "AUDIO_DIR": str(tmp_path / "audio"),
         }
     )
 
@@ -85,16 +106,22 @@ class Talk:
         return self.last.get("sessionAttributes") or {}
 
 
-@pytest.fixture
-def talk(app):
-    return Talk(app.test_client(), Conversation(skill_id=DEV_SKILL_ID))
+def conversation(api, user_id: str | None = None) -> Conversation:
+    """A person whose device's apiEndpoint is the fake Alexa API."""
+    return Conversation(user_id, skill_id=DEV_SKILL_ID, api_endpoint=api.url,
+                        api_access_token=fake_alexa_api.TOKEN)
 
 
 @pytest.fixture
-def new_talk(app):
+def talk(app, alexa_api):
+    return Talk(app.test_client(), conversation(alexa_api))
+
+
+@pytest.fixture
+def new_talk(app, alexa_api):
     """A factory for more people (or the same person on another device)."""
 
     def make(user_id: str | None = None) -> Talk:
-        return Talk(app.test_client(), Conversation(user_id, skill_id=DEV_SKILL_ID))
+        return Talk(app.test_client(), conversation(alexa_api, user_id))
 
     return make

@@ -21,11 +21,13 @@ from skill.content import (
     ENV_VAR,
     REFLECTION_THEMES,
     REQUIRED_MESSAGES,
+    TEMPLATE_FIELDS,
     ContentError,
     all_phrases,
     default_content_root,
     load_all,
     load_content,
+    load_crisis_lines,
 )
 from skill.content_model import Content
 
@@ -180,10 +182,16 @@ def test_phrase_keys_are_unique_across_the_content(content):
         content.reflection.outro,
         *(prompt.text for prompt in content.reflection.prompts),
         content.crisis.message,
+        content.reminder.text,
     ]
     keys = [phrase.key for phrase in phrases]
     assert len(keys) == len(set(keys))
-    assert set(keys) == set(all_phrases(content))
+    # Templates are filled at run time, so the audio build never sees them.
+    fixed = {phrase.key for phrase in phrases if not phrase.fields}
+    assert fixed == set(all_phrases(content))
+    assert {p.key for p in phrases if p.fields} == {
+        f"messages.{name}" for name in TEMPLATE_FIELDS
+    }
 
 
 def test_phrase_keys_follow_the_scheme(content):
@@ -202,7 +210,8 @@ def test_phrase_keys_follow_the_scheme(content):
         "self_compassion.kindness.1",
         "reflection.intro",
         "reflection.outro",
-        "crisis.message",
+        "crisis.en-US.message",
+        "reminder.text",
     } <= keys
     prompt = content.reflection.prompts[0]
     assert prompt.text.key == f"reflection.prompt.{prompt.id}"
@@ -591,6 +600,24 @@ CASES = {
     "crisis checked an impossible date": Case(
         "crisis.yaml", replace(("checked",), "2026-02-30"), "checked", "got 2026-02-30"
     ),
+    "template with a wrong placeholder": Case(
+        "messages.yaml",
+        replace(("patterns_offer",), "Would you like {exercize} now?"),
+        "patterns_offer",
+        "must use {exercise}, got {exercize}",
+    ),
+    "placeholder in a plain message": Case(
+        "messages.yaml",
+        replace(("goodbye",), "Goodbye {name}."),
+        "goodbye",
+        "must use no placeholders",
+    ),
+    "reminder time zone unknown": Case(
+        "reminder.yaml",
+        replace(("default_time_zone",), "Mars/Olympus_Mons"),
+        "default_time_zone",
+        "must be an IANA time zone",
+    ),
     "voice rate not ssml": Case(
         "voice.yaml", replace(("rate",), "quick"), "rate", "must be an SSML prosody rate"
     ),
@@ -679,3 +706,18 @@ def test_an_unquoted_date_is_read_as_written(tree):
     text, _ = replace(("checked",), "2026-11-27")(path.read_text(encoding="utf-8"))
     path.write_text(text, encoding="utf-8")
     assert load_content("en-US", tree).crisis.checked == "2026-11-27"
+
+
+def test_crisis_lines_cover_the_english_locales_and_a_default():
+    lines = load_crisis_lines()
+    assert {"en-CA", "en-GB", "en-IE", "en-AU", "en-IN", "en-NZ", "default"} <= set(lines)
+    assert "116 123" in lines["en-GB"].card_text and "13 11 14" in lines["en-AU"].card_text
+    assert "14416" in lines["en-IN"].card_text and "1737" in lines["en-NZ"].card_text
+
+
+def test_crisis_lines_without_a_default_are_refused(tree):
+    path = tree / "crisis_lines.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.split("\ndefault:")[0] + "\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="crisis_lines.yaml.*default"):
+        load_crisis_lines(tree)

@@ -29,6 +29,8 @@ CUSTOM_INTENTS = {
     "PaceIntent": {"pace": "PACE"},
     "CrisisIntent": {},
     "ForgetMeIntent": {},
+    "NoHoldsIntent": {"technique": "BREATHING_TECHNIQUE", "minutes": "AMAZON.NUMBER"},
+    "DizzyIntent": {},
 }
 BUILTIN_INTENTS = {
     f"AMAZON.{name}Intent"

@@ -1,8 +1,10 @@
 """The skill: ONE ordered list of handlers, interceptors, and the catch-all.
 
 The first handler whose ``can_handle`` is true wins, so order is part of the design:
-safety first, then starting practices, then controls (which check for a running practice),
-then the general intents, then requests that must not speak, then the catch-all.
+safety first (crisis, dizziness), then events that carry no session (skill events, the
+answer to a permission question), then starting practices and the features around them,
+then controls (which check for a running practice), then the general intents, then
+requests that must not speak, then the catch-all.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model.services import ApiClient
 
+from ..alexa_api import TimedApiClient
 from .base import Handler
 from .controls import (
     NextHandler,
@@ -28,29 +32,40 @@ from .exercises import (
     ReflectionHandler,
     SelfCompassionHandler,
 )
+from .feedback import FeedbackHandler, PatternsHandler
 from .interceptors import RequestLogger, SaveRecord
 from .lifecycle import (
     CatchAllExceptionHandler,
     ExceptionEncounteredHandler,
     FallbackHandler,
     HelpHandler,
-    LaterHandler,
     LaunchHandler,
     NavigateHomeHandler,
     SessionEndedHandler,
     StopHandler,
     UnknownRequestHandler,
 )
-from .safety import CrisisHandler
+from .privacy import ForgetMeHandler, SkillDisabledHandler, SkillPermissionHandler
+from .reminders import CancelReminderHandler, PermissionAnswerHandler, ReminderHandler
+from .safety import CrisisHandler, DizzyHandler
 from .support import Runtime
 
 HANDLERS: tuple[type[Handler], ...] = (
     CrisisHandler,
+    DizzyHandler,
+    SkillDisabledHandler,
+    SkillPermissionHandler,
+    PermissionAnswerHandler,
     LaunchHandler,
     BreathingHandler,
     GroundingHandler,
     SelfCompassionHandler,
     ReflectionHandler,
+    FeedbackHandler,
+    PatternsHandler,
+    ReminderHandler,
+    CancelReminderHandler,
+    ForgetMeHandler,
     PauseHandler,
     ResumeHandler,
     NextHandler,
@@ -63,7 +78,6 @@ HANDLERS: tuple[type[Handler], ...] = (
     StopHandler,
     NavigateHomeHandler,
     FallbackHandler,
-    LaterHandler,
     SessionEndedHandler,
     ExceptionEncounteredHandler,
     UnknownRequestHandler,
@@ -75,9 +89,14 @@ def handled_intents() -> set[str]:
 
 
 def build_skill(
-    runtime: Runtime, persistence: AbstractPersistenceAdapter | None = None
+    runtime: Runtime,
+    persistence: AbstractPersistenceAdapter | None = None,
+    api_client: ApiClient | None = None,
+    skill_id: str | None = None,
 ) -> CustomSkill:
-    builder = CustomSkillBuilder(persistence_adapter=persistence)
+    builder = CustomSkillBuilder(persistence_adapter=persistence,
+                                 api_client=api_client or TimedApiClient())
+    builder.skill_id = skill_id  # when set, the SDK refuses other skills' requests (Lambda)
     for handler in HANDLERS:
         builder.add_request_handler(handler(runtime))
     builder.add_exception_handler(CatchAllExceptionHandler(runtime))

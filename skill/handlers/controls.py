@@ -11,7 +11,7 @@ from ask_sdk_model import Response
 
 from .. import routines
 from ..routines import Event, breathing
-from . import slots
+from . import feedback, privacy, slots
 from .base import Handler
 from .support import (
     LAST,
@@ -131,29 +131,54 @@ class PaceHandler(Handler):
 
 
 class YesHandler(Handler):
+    """"Yes" answers the question just asked; each kind of question knows its yes."""
+
     intents = ("AMAZON.YesIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        asked = session(handler_input).get(QUESTION)
+        attrs = session(handler_input)
+        asked = attrs.get(QUESTION)
         state = running(handler_input)
         if asked == "keep_going" and state is not None:
             return advance(self.runtime, handler_input, state, Event.NEXT)
+        if asked == "feedback":
+            # "Yes, it helped": counted as a little, so we never overstate what helped.
+            return feedback.record_feedback(self.runtime, handler_input, "A_LITTLE")
+        if asked == "bridge":
+            return feedback.take_bridge(self.runtime, handler_input)
+        if asked == "forget":
+            return privacy.forget(self.runtime, handler_input)
+        if asked == "offer" and isinstance(attrs.get(feedback.OFFER), str):
+            return feedback.start_practice(self.runtime, handler_input,
+                                           attrs.pop(feedback.OFFER))
         if asked == "menu":
             # "Yes" to the offer of practices: begin the gentlest one, no further questions.
+            last = memory(handler_input).get("last_technique")
             text = content(self.runtime, handler_input)
-            record = memory(handler_input)
-            technique = breathing.choose_technique(text, None, record.get("last_technique"))
-            turn = breathing.start(text, technique.id, paces=record.get("paces"))
-            record["last_technique"] = technique.id
-            return respond_turn(self.runtime, handler_input, turn)
+            technique = breathing.choose_technique(text, None, last)
+            return feedback.start_practice(self.runtime, handler_input, technique.id)
         return menu(self.runtime, handler_input, "fallback")
 
 
 class NoHandler(Handler):
+    """"No" closes kindly, or (to an offer of one practice) leaves the choice open."""
+
     intents = ("AMAZON.NoIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         text = content(self.runtime, handler_input)
+        attrs = session(handler_input)
+        asked = attrs.get(QUESTION)
+        if asked == "feedback":
+            return feedback.record_feedback(self.runtime, handler_input, "NOT_REALLY")
+        if asked == "bridge":
+            attrs.pop(feedback.BRIDGE, None)
+            return respond(self.runtime, handler_input, (say(text.message("bridge_declined")),))
+        if asked == "forget":
+            return respond(self.runtime, handler_input, (say(text.message("forget_kept")),))
+        if asked == "offer":
+            attrs.pop(feedback.OFFER, None)
+            return menu(self.runtime, handler_input)
         state = running(handler_input)
         remember_position(handler_input, state)
         closing = "stopped" if state is not None else "goodbye"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import zlib
 
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
-from ..routines import breathing, guided, reflection
+from ..routines import Event, breathing, guided, reflection
 from . import slots
 from .base import Handler
-from .support import content, memory, respond, respond_turn, say
+from .safety import NO_HOLDS
+from .support import content, memory, respond, respond_turn, running, say, session
 
 
 def forget_paused(handler_input: HandlerInput) -> None:
@@ -19,9 +21,28 @@ def forget_paused(handler_input: HandlerInput) -> None:
 
 
 class BreathingHandler(Handler):
-    intents = ("BreathingIntent",)
+    """"Box breathing for five minutes": starts within one sentence.
+
+    Also "… without holding" (NoHoldsIntent): holds are left out, and when a breathing
+    practice is already running, it carries on from where it was without them.
+    """
+
+    intents = ("BreathingIntent", "NoHoldsIntent")
 
     def handle(self, handler_input: HandlerInput) -> Response:
+        text = content(self.runtime, handler_input)
+        attrs = session(handler_input)
+        lead: tuple = ()
+        if is_intent_name("NoHoldsIntent")(handler_input):
+            attrs[NO_HOLDS] = True
+            lead = (say(text.message("holds_off")),)
+            state = running(handler_input)
+            if state is not None and state.get("routine") == breathing.ROUTINE:
+                turn = breathing.step(text, breathing.without_holds(state), Event.REPEAT)
+                return respond_turn(self.runtime, handler_input, turn, lead)
+        return self.start(handler_input, lead)
+
+    def start(self, handler_input: HandlerInput, lead: tuple) -> Response:
         text = content(self.runtime, handler_input)
         reading = slots.read(handler_input, "technique")
         technique_id = reading.id if reading.id in text.techniques else None
@@ -41,10 +62,14 @@ class BreathingHandler(Handler):
         record = memory(handler_input)
         technique = breathing.choose_technique(text, technique_id, record.get("last_technique"))
         minutes = slots.number(slots.read(handler_input, "minutes"))
-        turn = breathing.start(text, technique.id, minutes, paces=record.get("paces"))
+        holds = not session(handler_input).get(NO_HOLDS)
+        turn = breathing.start(text, technique.id, minutes, paces=record.get("paces"),
+                               holds=holds)
         record["last_technique"] = technique.id
         forget_paused(handler_input)
-        return respond_turn(self.runtime, handler_input, turn)
+        if not technique.has_holds:
+            lead = ()  # "no holds" means nothing for a technique without any
+        return respond_turn(self.runtime, handler_input, turn, lead)
 
 
 class GuidedHandler(Handler):

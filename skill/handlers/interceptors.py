@@ -55,4 +55,5 @@ class SaveRecord(AbstractResponseInterceptor):
         try:
             handler_input.attributes_manager.save_persistent_attributes()
         except StoreUnavailable:
-            log.warning("record not saved: store unavailable")
+            # The store has logged the outage, once per interval; not again per request.
+            log.debug("record not saved: store unavailable")

@@ -10,6 +10,8 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
+from .. import history
+from . import feedback
 from .base import Handler
 from .controls import remember_position
 from .support import Runtime, content, empty, memory, menu, respond, running, say
@@ -27,6 +29,11 @@ class LaunchHandler(Handler):
         record = memory(handler_input)
         visits = record.get("visits", 0)
         record["visits"] = (visits if isinstance(visits, int) else 0) + 1
+        best = history.best_practice(record.get("history"))
+        if best is not None:
+            # Quietly personal: what has helped this person most is offered first.
+            return feedback.offer(self.runtime, handler_input, (), best.practice,
+                                  "welcome_offer")
         return menu(self.runtime, handler_input, "welcome_back" if visits else "welcome")
 
 
@@ -87,21 +94,6 @@ class FallbackHandler(Handler):
             reprompt=say(text.message("keep_going")),
             state=state,
         )
-
-
-class LaterHandler(Handler):
-    """Intents in the model whose features are not built yet: a kind answer, not a crash."""
-
-    intents = (
-        "FeedbackIntent",
-        "PatternsIntent",
-        "ReminderIntent",
-        "CancelReminderIntent",
-        "ForgetMeIntent",
-    )
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return menu(self.runtime, handler_input, "fallback")
 
 
 class SessionEndedHandler(Handler):

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from dataclasses import dataclass
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.ui import SimpleCard
 
-from ..content_model import Content, Phrase
+from ..content_model import Content, Crisis, Phrase
 from ..plan import Piece, Say, Turn
-from ..speech import AudioCatalog, render
+from ..speech import AudioLibrary, render
 from ..store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,11 @@ QUESTION = "question"
 #: Session attribute caching the last spoken response, for "repeat" outside a routine.
 LAST = "last"
 
+#: Session attributes for the optional question after a practice and the bridge offer.
+FEEDBACK_FOR = "feedback_for"
+FEEDBACK_ASKED = "feedback_asked"
+CRISIS = "crisis"
+
 #: Request attributes (live for one request only).
 _MEMORY = "memory"
 _SNAPSHOT = "memory_snapshot"
@@ -37,14 +43,27 @@ _TOLD_NO_HISTORY = "told_no_history"
 
 @dataclass(frozen=True)
 class Runtime:
-    """What handlers need besides the request: content per locale and the audio catalog."""
+    """What handlers need besides the request: content per locale, the audio catalog, and
+    crisis lines for locales that hear another locale's words."""
 
     content: dict[str, Content]
-    catalog: AudioCatalog
+    catalog: AudioLibrary
     default_locale: str = "en-US"
+    crisis_lines: dict[str, Crisis] | None = None
 
     def content_for(self, locale: str | None) -> Content:
         return self.content.get(locale or "", self.content[self.default_locale])
+
+    def crisis_for(self, locale: str | None) -> Crisis:
+        """The helpline of the person's own locale, never another country's."""
+        if locale in self.content:
+            return self.content[locale].crisis
+        lines = self.crisis_lines or {}
+        if locale in lines:
+            return lines[locale]
+        if "default" in lines:
+            return lines["default"]
+        return self.content[self.default_locale].crisis
 
 
 def content(runtime: Runtime, handler_input: HandlerInput) -> Content:
@@ -119,19 +138,20 @@ def respond(
     """
     text = content(runtime, handler_input)
     voice = text.voice
+    audio = runtime.catalog.for_locale(text.locale)  # the locale whose words are spoken
     attrs = session(handler_input)
     if history_note and store_down(handler_input) and not attrs.get(_TOLD_NO_HISTORY):
         speech = (say(text.message("no_history")),) + tuple(speech)
         attrs[_TOLD_NO_HISTORY] = True
     builder = handler_input.response_builder
     if question is not None:
-        spoken = render(speech + (question,), voice, runtime.catalog)
-        again = render((reprompt or question,), voice, runtime.catalog, audio_limit=90.0)
+        spoken = render(speech + (question,), voice, audio)
+        again = render((reprompt or question,), voice, audio, audio_limit=90.0)
         builder.speak(spoken).ask(again)
         attrs[QUESTION] = question_kind or ("keep_going" if state else "menu")
         attrs[LAST] = {"speech": spoken, "reprompt": again}
     else:
-        builder.speak(render(speech, voice, runtime.catalog)).set_should_end_session(True)
+        builder.speak(render(speech, voice, audio)).set_should_end_session(True)
         attrs.pop(QUESTION, None)
     if state is not None:
         attrs[ROUTINE] = state
@@ -144,7 +164,26 @@ def respond(
 
 def respond_turn(runtime: Runtime, handler_input: HandlerInput, turn: Turn,
                  lead: tuple[Piece, ...] = ()) -> Response:
-    """Voice a routine's turn, remembering its state in the session."""
+    """Voice a routine's turn, remembering its state in the session.
+
+    When a practice ends on its own, one optional question may follow (see
+    :func:`may_ask_feedback`).
+    """
+    practice = turn.extras.get("practice")
+    if turn.finished and practice and may_ask_feedback(handler_input):
+        text = content(runtime, handler_input)
+        attrs = session(handler_input)
+        attrs[FEEDBACK_FOR] = practice
+        attrs[FEEDBACK_ASKED] = True
+        # Assume it is ignored until answered; an answer clears this.
+        memory(handler_input)["feedback_ignored"] = True
+        return respond(
+            runtime,
+            handler_input,
+            lead + turn.speech,
+            question=say(text.message("feedback_question")),
+            question_kind="feedback",
+        )
     return respond(
         runtime,
         handler_input,
@@ -153,6 +192,50 @@ def respond_turn(runtime: Runtime, handler_input: HandlerInput, turn: Turn,
         question_kind="keep_going" if turn.state else None,
         state=turn.state,
     )
+
+
+def may_ask_feedback(handler_input: HandlerInput) -> bool:
+    """Ask "did that help?" at most once a session, never after a crisis, and never twice
+    in a row when the person let the last one pass (that skip is used up here)."""
+    attrs = session(handler_input)
+    if attrs.get(FEEDBACK_ASKED) or attrs.get(CRISIS):
+        return False
+    if handler_input.request_envelope.session is None:
+        return False
+    record = memory(handler_input)
+    if record.get("feedback_ignored"):
+        record["feedback_ignored"] = False
+        return False
+    return True
+
+
+#: The first letter of each sentence, so "{exercise} helps" reads "Box breathing helps".
+_SENTENCE_START = re.compile(r"(?:^|(?<=[.?!]\s))[a-z]")
+
+
+def fill(phrase: Phrase, **values: str) -> Say:
+    """A template filled at run time; its key marks it as never pre-rendered."""
+    text = _SENTENCE_START.sub(lambda m: m.group(0).upper(), phrase.text.format(**values))
+    return Say(f"{phrase.key}#filled", text)
+
+
+def practice_name(text: Content, practice: str) -> str:
+    """The spoken name of a practice id (a technique id, grounding or self_compassion)."""
+    if practice in text.techniques:
+        return text.techniques[practice].name
+    if practice == "grounding":
+        return text.grounding.name
+    if practice == "self_compassion":
+        return text.self_compassion.name
+    return practice.replace("_", " ")
+
+
+def forget_everything(handler_input: HandlerInput) -> None:
+    """Delete the person's record now, and make sure nothing writes it back this request."""
+    handler_input.attributes_manager.delete_persistent_attributes()
+    request_attrs = handler_input.attributes_manager.request_attributes
+    request_attrs[_MEMORY] = {}
+    request_attrs[_SNAPSHOT] = {}
 
 
 def menu(runtime: Runtime, handler_input: HandlerInput, offer: str = "menu_question") -> Response:

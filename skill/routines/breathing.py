@@ -142,7 +142,9 @@ def _chunk(content: Content, state: dict, lead: tuple[Piece, ...]) -> Turn:
     span = track(technique, pace, holds, size)
     state = {**state, "current": size}
     if state["done"] + size >= state["cycles"]:
-        return Turn(lead + (span, _say(technique.outro)), note="finished")
+        practice = {"exercise": ROUTINE, "technique": technique.id}
+        return Turn(lead + (span, _say(technique.outro)), note="finished",
+                    extras={"practice": practice})
     keep_going = _say(content.message("keep_going"))
     return Turn(lead + (span,), question=keep_going, state=state, note="chunk")
 
@@ -163,6 +165,14 @@ def step(content: Content, state: dict, event: Event) -> Turn:
     if event in (Event.SLOWER, Event.FASTER):
         return _change_pace(content, state, technique, event)
     raise ValueError(f"unknown event {event!r}")
+
+
+def without_holds(state: dict) -> dict:
+    """The same practice with breath holds left out (asked for, or after dizziness).
+
+    The cycles already done stay done; the rest are shorter, which is the point.
+    """
+    return {**state, "holds": False}
 
 
 def _change_pace(content: Content, state: dict, technique: Technique, event: Event) -> Turn:

@@ -65,7 +65,8 @@ def _play(content: Content, practice: GuidedPractice, state: dict, lead: tuple) 
     span = chunk_track(practice, content.voice, index)
     last = index + 1 >= len(chunks(practice, content.voice))
     if last:
-        return Turn(lead + (span, _say(practice.outro)), note="finished")
+        return Turn(lead + (span, _say(practice.outro)), note="finished",
+                    extras={"practice": {"exercise": state["routine"], "technique": None}})
     return Turn(lead + (span,), question=_say(practice.keep_going), state=state, note="chunk")
 
 

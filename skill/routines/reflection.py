@@ -17,18 +17,22 @@ ROUTINE = "reflection"
 SILENCE_KEY = "reflection.silence"
 
 
-def next_prompt(content: Content, heard: list[str], seed: int) -> tuple[ReflectionPrompt, list]:
+def next_prompt(
+    content: Content, heard: list[str], seed: int, theme: str | None = None
+) -> tuple[ReflectionPrompt, list]:
     """Pick an unheard prompt; when all have been heard, start a new round.
 
     Returns the prompt and the updated list of heard ids. ``seed`` makes the choice
-    reproducible in tests while varying between people and nights.
+    reproducible in tests while varying between people and nights. ``theme`` prefers an
+    unheard prompt of that theme (chosen for the moment), without breaking the rotation.
     """
     ids = [p.id for p in content.reflection.prompts]
     heard = [h for h in heard if h in ids]
     unheard = [p for p in content.reflection.prompts if p.id not in heard]
     if not unheard:
         heard, unheard = [], list(content.reflection.prompts)
-    choice = random.Random(seed).choice(unheard)
+    themed = [p for p in unheard if p.theme == theme]
+    choice = random.Random(seed).choice(themed or unheard)
     return choice, heard + [choice.id]
 
 
@@ -37,8 +41,8 @@ def silence_track(content: Content) -> Track:
     return Track(SILENCE_KEY, (Pause(content.reflection.silence_seconds), Tone()))
 
 
-def start(content: Content, heard: list[str], seed: int) -> Turn:
-    prompt, heard = next_prompt(content, heard, seed)
+def start(content: Content, heard: list[str], seed: int, theme: str | None = None) -> Turn:
+    prompt, heard = next_prompt(content, heard, seed, theme)
     reflection = content.reflection
     speech = (
         Say(reflection.intro.key, reflection.intro.text),
