@@ -14,6 +14,7 @@ The limits below come from Alexa's SSML and response references (see ../shared/D
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -88,6 +89,13 @@ def _text_segment(segment: Segment, voice: Voice) -> str:
     raise TypeError(f"not a segment: {segment!r}")
 
 
+@functools.lru_cache(maxsize=512)
+def _track_text(track: Track, voice: Voice) -> str:
+    """A track's text SSML. Tracks come from a finite set fixed by content, and a
+    breathing chunk is a few hundred segments, so each is rendered once per process."""
+    return "".join(_text_segment(seg, voice) for seg in track.segments)
+
+
 class _Builder:
     """Accumulates SSML parts, grouping consecutive text in one calm ``<prosody>``."""
 
@@ -100,6 +108,9 @@ class _Builder:
 
     def add_text(self, segments: tuple[Segment, ...]) -> None:
         self.text.extend(_text_segment(seg, self.voice) for seg in segments)
+
+    def add_track_text(self, track: Track) -> None:
+        self.text.append(_track_text(track, self.voice))
 
     def add_audio(self, clip: Clip) -> None:
         self._flush()
@@ -139,7 +150,7 @@ def render(
         if fits:
             builder.add_audio(clip)
         elif isinstance(piece, Track):
-            builder.add_text(piece.segments)
+            builder.add_track_text(piece)
         else:
             builder.add_text((piece,))
     ssml = builder.ssml()

@@ -100,6 +100,14 @@ _SELECT_ROW = sa.select(user_state.c.version, user_state.c.attributes).where(
 )
 _SELECT_ROW_LOCKED = _SELECT_ROW.with_for_update()
 _SQLITE_SELECT = "SELECT version, attributes FROM user_state WHERE user_key = ?"
+_SQLITE_UPDATE = (
+    "UPDATE user_state SET attributes = ?, version = ?, updated_at = ? "
+    "WHERE user_key = ? AND version = ?"
+)
+_SQLITE_INSERT = (
+    "INSERT INTO user_state (user_key, attributes, version, updated_at) VALUES (?, ?, 1, ?) "
+    "ON CONFLICT (user_key) DO NOTHING"
+)
 _UPDATE_IF_VERSION = (
     sa.update(user_state)
     .where(user_state.c.user_key == sa.bindparam("k"))
@@ -573,15 +581,21 @@ class UserStore(AbstractPersistenceAdapter):
             return
         wanted = _json_copy(attributes)
         base = self._reads.recall(request_envelope, key)
+        if base is not None:
+            changes = _Changes.between(base.attributes, wanted)
+            if not changes:
+                return
+            saved = self._first_write_sqlite(base, changes) if self._sqlite else None
+            if saved is not None:
+                self._reads.remember(request_envelope, saved)
+                return
         with self._connection("save_attributes", key) as conn:
             if base is None:
                 with _reading(conn):
                     base = self._read(conn, key)
                 changes = _Changes(wanted, frozenset())
-            else:
-                changes = _Changes.between(base.attributes, wanted)
-            if not changes:
-                return
+                if not changes:
+                    return
             saved = self._compare_and_set(conn, base, changes)
         self._reads.remember(request_envelope, saved)
 
@@ -702,6 +716,44 @@ class UserStore(AbstractPersistenceAdapter):
         if row is None:
             return _Read(key, 0, {})
         return _Read(key, row[0], json.loads(row[1]) or {})
+
+    def _first_write_sqlite(self, base: _Read, changes: _Changes) -> _Read | None:
+        """The common case on SQLite -- no other device wrote since our read -- as one
+        compare-and-set on the pooled DBAPI connection (a tenth of Core's cost).
+
+        Returns ``None`` when the race was lost, and the caller takes the locked
+        read-merge-write path. Same statements, same columns, same JSON as that path.
+        """
+        self._ensure_schema()
+        merged = changes.apply(base.attributes)
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        data = json.dumps(merged)
+        try:
+            raw = self._engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                    if base.version == 0:
+                        cursor.execute(_SQLITE_INSERT, (base.user_key, data, now))
+                    else:
+                        cursor.execute(_SQLITE_UPDATE, (data, base.version + 1, now,
+                                                        base.user_key, base.version))
+                    won = cursor.rowcount == 1
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    if raw.in_transaction:
+                        cursor.execute("ROLLBACK")
+                    raise
+                finally:
+                    cursor.close()
+            finally:
+                raw.close()
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            self.outages.failed("save_attributes", exc, base.user_key)
+            raise StoreUnavailable(f"save_attributes failed: {_describe(exc)}") from exc
+        self.outages.succeeded()
+        return _Read(base.user_key, base.version + 1, merged) if won else None
 
     def _read(self, conn: Connection, key: str, *, lock: bool = False) -> _Read:
         """The row as it is now (version 0 and {} when there is none).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name
 
 from .support import Runtime
 
@@ -20,4 +19,8 @@ class Handler(AbstractRequestHandler):
         self.runtime = runtime
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return any(is_intent_name(name)(handler_input) for name in self.intents)
+        # What ask-sdk's is_intent_name checks, read once: every request asks most handlers.
+        request = handler_input.request_envelope.request
+        if request.object_type != "IntentRequest":
+            return False
+        return request.intent.name in self.intents

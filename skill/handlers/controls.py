@@ -31,7 +31,9 @@ def advance(runtime, handler_input: HandlerInput, state: dict, event: Event) -> 
     """Run ``event`` through the routine and remember what must outlive the session."""
     text = content(runtime, handler_input)
     turn = routines.step(text, state, event)
-    if turn.state and turn.state.get("routine") == breathing.ROUTINE:
+    pace_changed = event in (Event.SLOWER, Event.FASTER)
+    if pace_changed and turn.state and turn.state.get("routine") == breathing.ROUTINE:
+        # Only a pace change touches the record: other steps need no database at all.
         paces = memory(handler_input).setdefault("paces", {})
         paces[turn.state["technique"]] = turn.state["pace"]
     return respond_turn(runtime, handler_input, turn)

@@ -6,7 +6,7 @@ Kept in one place so every handler speaks, asks and remembers the same way.
 
 from __future__ import annotations
 
-import copy
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -102,15 +102,21 @@ def memory(handler_input: HandlerInput) -> dict:
             record = {}
             request_attrs[_STORE_DOWN] = True
         request_attrs[_MEMORY] = record
-        request_attrs[_SNAPSHOT] = copy.deepcopy(record)
+        request_attrs[_SNAPSHOT] = _fingerprint(record)
     return request_attrs[_MEMORY]
+
+
+def _fingerprint(record: dict) -> str:
+    """The record as canonical JSON: a cheaper snapshot than a deep copy, and exactly
+    what decides whether anything needs saving."""
+    return json.dumps(record, sort_keys=True, default=str)
 
 
 def memory_changed(handler_input: HandlerInput) -> bool:
     request_attrs = handler_input.attributes_manager.request_attributes
     if _MEMORY not in request_attrs or request_attrs.get(_STORE_DOWN):
         return False
-    return request_attrs[_MEMORY] != request_attrs[_SNAPSHOT]
+    return _fingerprint(request_attrs[_MEMORY]) != request_attrs[_SNAPSHOT]
 
 
 def store_down(handler_input: HandlerInput) -> bool:
@@ -149,7 +155,12 @@ def respond(
         again = render((reprompt or question,), voice, audio, audio_limit=90.0)
         builder.speak(spoken).ask(again)
         attrs[QUESTION] = question_kind or ("keep_going" if state else "menu")
-        attrs[LAST] = {"speech": spoken, "reprompt": again}
+        if state is None:
+            # "Repeat" outside a practice replays this; inside one, the routine replays
+            # its chunk, so the (long) practice SSML is not carried in the session.
+            attrs[LAST] = {"speech": spoken, "reprompt": again}
+        else:
+            attrs.pop(LAST, None)
     else:
         builder.speak(render(speech, voice, audio)).set_should_end_session(True)
         attrs.pop(QUESTION, None)
@@ -235,7 +246,7 @@ def forget_everything(handler_input: HandlerInput) -> None:
     handler_input.attributes_manager.delete_persistent_attributes()
     request_attrs = handler_input.attributes_manager.request_attributes
     request_attrs[_MEMORY] = {}
-    request_attrs[_SNAPSHOT] = {}
+    request_attrs[_SNAPSHOT] = _fingerprint({})
 
 
 def menu(runtime: Runtime, handler_input: HandlerInput, offer: str = "menu_question") -> Response:

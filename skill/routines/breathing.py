@@ -12,6 +12,7 @@ ten-minute practice is three responses joined by "Shall we keep going?".
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 
@@ -59,7 +60,10 @@ def track_key(technique: Technique, pace: float, holds: bool, cycles: int) -> st
     return f"breathing.{technique.id}.pace{pace:g}.x{cycles}{suffix}"
 
 
+@functools.lru_cache(maxsize=1024)
 def track(technique: Technique, pace: float, holds: bool, cycles: int) -> Track:
+    """The timed span of ``cycles`` breaths (cached: the same few are asked for again and
+    again, and returning the same object lets the speech layer's cache hit cheaply)."""
     beats = tuple(
         Beat(phase.cue.key, phase.cue.text, seconds)
         for _ in range(cycles)

@@ -10,6 +10,7 @@ State: ``{"routine": "grounding", "chunk": 0}``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from ..content_model import Content, GuidedPractice, GuidedStep, Voice
@@ -40,11 +41,13 @@ def _segments(step: GuidedStep) -> tuple[Segment, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=64)
 def chunks(practice: GuidedPractice, voice: Voice) -> tuple[tuple[int, ...], ...]:
     lengths = [plan_seconds(_segments(step), voice) for step in practice.steps]
     return pack(lengths)
 
 
+@functools.lru_cache(maxsize=256)
 def chunk_track(practice: GuidedPractice, voice: Voice, index: int) -> Track:
     steps = chunks(practice, voice)[index]
     segments = tuple(seg for i in steps for seg in _segments(practice.steps[i]))
