@@ -1,8 +1,9 @@
 """The Flask app factory: ``create_app(config=None)``.
 
 Everything is built once here at start-up -- content validated, the database schema ensured,
-the skill and its handler list assembled, the verifier configured -- so a request does no
-set-up work and a broken content file stops the process before it serves anyone.
+the skill and its handler list assembled (:mod:`skill.service`, shared with Lambda), the
+verifier configured -- so a request does no set-up work and a broken content file stops the
+process before it serves anyone.
 """
 
 from __future__ import annotations
@@ -14,37 +15,14 @@ from dataclasses import dataclass
 from ask_sdk_core.skill import CustomSkill
 from flask import Flask, current_app, jsonify
 
-from .alexa_api import TimedApiClient
+from . import service
 from .audio_files import init_app as init_audio
-from .content import load_all, load_crisis_lines
 from .content_model import Content
 from .errors import ConfigError
-from .handlers import build_skill
-from .handlers.support import Runtime
-from .store import StoreUnavailable, UserStore, default_database_url, open_store
+from .store import UserStore, default_database_url
 from .verification import RequestVerifier
 
 log = logging.getLogger(__name__)
-
-DEFAULTS = {
-    "ALEXA_SKILL_ID": None,
-    "DATABASE_URL": None,
-    "AUDIO_BASE_URL": None,
-    # Folder holding manifest.json and the MP3s (default: audio/ in the repository).
-    "AUDIO_DIR": None,
-    "DEV": False,
-    "VERIFY_SIGNATURE": True,
-    "VERIFY_TIMESTAMP": True,
-    "CONTENT_ROOT": None,
-    "DEFAULT_LOCALE": "en-US",
-    # For tests and special deployments: a cryptography Store of trusted roots, a
-    # callable(url, timeout) -> PEM bytes, and a clock returning an aware datetime.
-    "TRUST_STORE": None,
-    "CERT_FETCHER": None,
-    "CLOCK": None,
-    # CA bundle for calls to Alexa's APIs (reminders, settings); True = the system's.
-    "ALEXA_API_VERIFY": True,
-}
 
 #: Settings read from the environment when not given in ``config``.
 ENVIRONMENT = ("ALEXA_SKILL_ID", "DATABASE_URL", "AUDIO_BASE_URL")
@@ -61,7 +39,7 @@ class Service:
 
 
 def _settings(app: Flask, config: dict | None) -> None:
-    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(service.DEFAULTS)
     for name in ENVIRONMENT:
         if os.environ.get(name):
             app.config[name] = os.environ[name]
@@ -90,33 +68,16 @@ def _verifier(app: Flask) -> RequestVerifier:
     return RequestVerifier(app.config["ALEXA_SKILL_ID"], **options)
 
 
-def _store(app: Flask) -> UserStore:
-    url = app.config["DATABASE_URL"] or default_database_url(app.instance_path)
-    store = open_store(url)
-    try:
-        store.create_schema()
-    except StoreUnavailable:
-        # The exercises work without a database; history comes back when it does.
-        log.warning("database unavailable at start-up; running without history for now")
-    return store
-
-
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=(config or {}).get("INSTANCE_PATH"))
     _settings(app, config)
-    content = load_all(app.config["CONTENT_ROOT"])
-    if app.config["DEFAULT_LOCALE"] not in content:
-        raise ConfigError(f"no content for the default locale {app.config['DEFAULT_LOCALE']}")
-    store = _store(app)
-    runtime = Runtime(content, init_audio(app), app.config["DEFAULT_LOCALE"],
-                      load_crisis_lines(app.config["CONTENT_ROOT"]))
+    database_url = app.config["DATABASE_URL"] or default_database_url(app.instance_path)
+    built = service.build(app.config, init_audio(app), database_url)
     app.extensions["breathing_room"] = Service(
-        content=content,
-        skill=build_skill(runtime, store,
-                          TimedApiClient(verify=app.config["ALEXA_API_VERIFY"]),
-                          skill_id=app.config["ALEXA_SKILL_ID"]),
+        content=built.content,
+        skill=built.skill,
         verifier=_verifier(app),
-        store=store,
+        store=built.store,
     )
     from .webhook import bp as webhook
 

@@ -84,3 +84,28 @@ def test_module_handler_reads_the_environment(config, monkeypatch):
         check_response(reply)
     finally:
         lambda_handler._default_handler.cache_clear()
+
+
+def test_lambda_plays_rendered_audio_from_audio_base_url(config, tmp_path):
+    """Lambda serves no files: with AUDIO_BASE_URL its responses point at that prefix."""
+    digest = "ab" * 32
+    manifest = {"version": 1, "engine": "espeak", "built": "2026-11-27T00:00:00+00:00",
+                "locales": {"en-US": {"pieces": {"messages.welcome": {
+                    "file": f"{digest[:16]}.mp3", "hash": digest, "seconds": 3.0,
+                    "cues": []}}}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    handler = lambda_handler.build_handler({
+        **config, "AUDIO_DIR": str(tmp_path), "AUDIO_BASE_URL": "https://cdn.example/audio"})
+    reply = invoke(handler, Conversation(skill_id=SKILL_ID).launch())
+    src = f"https://cdn.example/audio/{digest[:16]}.mp3"
+    assert f'<audio src="{src}"/>' in reply["response"]["outputSpeech"]["ssml"]
+    check_response(reply, audio_durations={src: 3.0})
+
+
+def test_lambda_does_not_import_the_web_framework():
+    """Flask is a fifth of a cold start and Lambda never uses it."""
+    import subprocess
+    import sys
+
+    code = "import sys, skill.lambda_handler; sys.exit('flask' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
