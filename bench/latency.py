@@ -24,43 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
-from ask_sdk_core.serialize import DefaultSerializer
-from ask_sdk_core.skill_builder import CustomSkillBuilder
-from ask_sdk_model import RequestEnvelope
-from flask import Flask, request
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.apps import bare_app  # noqa: E402  (the same bare skill the HTTP bench serves)
 from skill.app import create_app  # noqa: E402
 from skill.envelopes import DEV_SKILL_ID, Conversation  # noqa: E402
-
-
-class HelloHandler(AbstractRequestHandler):
-    """The whole baseline skill: one handler answering everything with one sentence."""
-
-    def can_handle(self, handler_input):
-        return True
-
-    def handle(self, handler_input):
-        return handler_input.response_builder.speak("Hello world").response
-
-
-def bare_app() -> Flask:
-    builder = CustomSkillBuilder()
-    builder.add_request_handler(HelloHandler())
-    skill = builder.create()
-    serializer = DefaultSerializer()
-    app = Flask("bare")
-
-    @app.post("/alexa")
-    def alexa():
-        envelope = serializer.deserialize(request.get_data(as_text=True), RequestEnvelope)
-        response = skill.invoke(request_envelope=envelope, context=None)
-        return app.response_class(json.dumps(serializer.serialize(response)),
-                                  mimetype="application/json")
-
-    return app
 
 
 def scenarios(client) -> dict[str, bytes]:
