@@ -10,6 +10,17 @@ from __future__ import annotations
 
 import socket
 import threading
+from http.server import ThreadingHTTPServer
+
+
+class QuietServer(ThreadingHTTPServer):
+    """An HTTP server on 127.0.0.1 for tests where the client hanging up is the point
+    (a download that times out): it does not print the resulting broken pipe."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
 
 
 def free_port() -> int:

@@ -37,7 +37,7 @@ from tests.alexa_limits import check_response
 from tests.certs import pki, sign_body
 from tests.conftest import Talk
 from tests.conftest_store import require_postgres
-from tests.netfaults import TcpProxy, free_port
+from tests.netfaults import QuietServer, TcpProxy, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 NO_HISTORY = "I can't reach your history right now"
@@ -266,16 +266,9 @@ class _CertServer(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """The client giving up on the hanging download is the point of the test."""
-
-
 @pytest.fixture
 def cert_server() -> Iterator[ThreadingHTTPServer]:
-    server = _QuietServer(("127.0.0.1", 0), _CertServer)
+    server = QuietServer(("127.0.0.1", 0), _CertServer)
     server.hits = []  # type: ignore[attr-defined]
     server.release = threading.Event()  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})

@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import certifi
@@ -32,6 +32,7 @@ from skill.verification import (
     looks_like_envelope,
 )
 from tests.certs import TestPKI, pem_chain, pki, sign_body
+from tests.netfaults import QuietServer
 
 SKILL_ID = "amzn1.ask.skill.11111111-2222-3333-4444-555555555555"
 OTHER_SKILL_ID = "amzn1.ask.skill.99999999-8888-7777-6666-555555555555"
@@ -782,15 +783,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """The client hanging up on /slow or /trickle is the point of those tests."""
-
-
 def _serve(tls: ssl.SSLContext | None = None) -> Iterator[LocalServer]:
-    server = _QuietServer(("127.0.0.1", 0), _Handler)
+    server = QuietServer(("127.0.0.1", 0), _Handler)
     server.hits = []  # type: ignore[attr-defined]
     server.release = threading.Event()  # type: ignore[attr-defined]
     server.payload = pki().chain  # type: ignore[attr-defined]

@@ -44,6 +44,15 @@ def remember_position(handler_input: HandlerInput, state: dict | None) -> None:
         memory(handler_input)["paused"] = state
 
 
+def close_kindly(runtime, handler_input: HandlerInput) -> Response:
+    """End the session warmly; a practice in progress is remembered for "resume"."""
+    text = content(runtime, handler_input)
+    state = running(handler_input)
+    remember_position(handler_input, state)
+    closing = "stopped" if state is not None else "goodbye"
+    return respond(runtime, handler_input, (say(text.message(closing)),))
+
+
 class PauseHandler(Handler):
     intents = ("AMAZON.PauseIntent",)
 
@@ -181,7 +190,4 @@ class NoHandler(Handler):
         if asked == "offer":
             attrs.pop(feedback.OFFER, None)
             return menu(self.runtime, handler_input)
-        state = running(handler_input)
-        remember_position(handler_input, state)
-        closing = "stopped" if state is not None else "goodbye"
-        return respond(self.runtime, handler_input, (say(text.message(closing)),))
+        return close_kindly(self.runtime, handler_input)

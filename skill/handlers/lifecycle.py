@@ -13,8 +13,8 @@ from ask_sdk_model import Response
 from .. import history
 from . import feedback
 from .base import Handler
-from .controls import remember_position
-from .support import Runtime, content, empty, memory, menu, respond, running, say
+from .controls import close_kindly, remember_position
+from .support import Runtime, ask_in_practice, content, empty, memory, menu, running
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +44,7 @@ class HelpHandler(Handler):
         state = running(handler_input)
         if state is None:
             return menu(self.runtime, handler_input, "help")
-        text = content(self.runtime, handler_input)
-        return respond(
-            self.runtime,
-            handler_input,
-            (),
-            question=say(text.message("help_in_exercise")),
-            reprompt=say(text.message("keep_going")),
-            state=state,
-        )
+        return ask_in_practice(self.runtime, handler_input, "help_in_exercise", state)
 
 
 class StopHandler(Handler):
@@ -61,11 +53,7 @@ class StopHandler(Handler):
     intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent")
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        text = content(self.runtime, handler_input)
-        state = running(handler_input)
-        remember_position(handler_input, state)
-        closing = "stopped" if state is not None else "goodbye"
-        return respond(self.runtime, handler_input, (say(text.message(closing)),))
+        return close_kindly(self.runtime, handler_input)
 
 
 class NavigateHomeHandler(Handler):
@@ -85,15 +73,7 @@ class FallbackHandler(Handler):
         state = running(handler_input)
         if state is None:
             return menu(self.runtime, handler_input, "fallback")
-        text = content(self.runtime, handler_input)
-        return respond(
-            self.runtime,
-            handler_input,
-            (),
-            question=say(text.message("fallback_in_exercise")),
-            reprompt=say(text.message("keep_going")),
-            state=state,
-        )
+        return ask_in_practice(self.runtime, handler_input, "fallback_in_exercise", state)
 
 
 class SessionEndedHandler(Handler):

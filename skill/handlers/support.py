@@ -205,6 +205,21 @@ def respond_turn(runtime: Runtime, handler_input: HandlerInput, turn: Turn,
     )
 
 
+def ask_in_practice(runtime: Runtime, handler_input: HandlerInput, message: str,
+                    state: dict) -> Response:
+    """Answer mid-practice (help, a misheard phrase) and keep the practice where it is:
+    the message ends in its own question, and the reprompt is "Shall we keep going?"."""
+    text = content(runtime, handler_input)
+    return respond(
+        runtime,
+        handler_input,
+        (),
+        question=say(text.message(message)),
+        reprompt=say(text.message("keep_going")),
+        state=state,
+    )
+
+
 def may_ask_feedback(handler_input: HandlerInput) -> bool:
     """Ask "did that help?" at most once a session, never after a crisis, and never twice
     in a row when the person let the last one pass (that skip is used up here)."""
